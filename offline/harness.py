@@ -1,0 +1,306 @@
+"""Run ``__main__.py`` under the Pulumi SDK's mock runtime and record everything it declares.
+
+The one recording layer shared by the unit tests and the offline plan. Configuration comes from
+the real ``Pulumi.yaml`` defaults and ``Pulumi.<stack>.yaml``, merged the way the CLI merges them.
+Nothing here opens a network connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import runpy
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi.runtime.config as runtime_config
+import yaml
+from pulumi.runtime import mocks, rpc
+from pulumi.runtime.settings import ROOT
+from pulumi.runtime.stack import wait_for_rpcs
+
+REPO = Path(__file__).resolve().parent.parent
+PROJECT = "mario-fargate"
+# Region used for placeholders when the stack does not set one (validation reports it anyway).
+_FALLBACK_REGION = "us-east-1"
+
+
+def placeholder(logical_name: str, prop: str) -> str:
+    """How a value that AWS assigns at deploy time is shown: ``<mario-alb.dnsName>``."""
+    return f"<{logical_name}.{prop}>"
+
+
+def is_placeholder(value: object) -> bool:
+    return isinstance(value, str) and "<" in value and ">" in value
+
+
+# ---------------------------------------------------------------------------------------------
+# Configuration, as the CLI would pass it
+# ---------------------------------------------------------------------------------------------
+
+
+def _as_config_string(value: Any) -> str:
+    # The CLI hands the program every value as a string; objects and arrays as JSON.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def stack_names(repo: Path = REPO) -> list[str]:
+    return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in repo.glob("Pulumi.*.yaml"))
+
+
+def stack_config(
+    stack: str, overrides: Mapping[str, Any] | None = None, repo: Path = REPO
+) -> dict[str, str]:
+    """Project defaults from Pulumi.yaml, then the stack file, then ``overrides``.
+
+    Keys of ``overrides`` without a namespace are taken as project keys; a value of None removes
+    the key (to test a missing setting).
+    """
+    project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
+    config: dict[str, str] = {}
+    for key, spec in (project.get("config") or {}).items():
+        if isinstance(spec, dict) and "default" in spec:
+            full = key if ":" in key else f"{project['name']}:{key}"
+            config[full] = _as_config_string(spec["default"])
+    stack_file = repo / f"Pulumi.{stack}.yaml"
+    if not stack_file.exists():
+        raise FileNotFoundError(f"no stack file {stack_file.name} (stacks: {stack_names(repo)})")
+    for key, value in ((yaml.safe_load(stack_file.read_text()) or {}).get("config") or {}).items():
+        config[key] = _as_config_string(value)
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{PROJECT}:{key}"
+        if value is None:
+            config.pop(full, None)
+        else:
+            config[full] = _as_config_string(value)
+    return config
+
+
+# ---------------------------------------------------------------------------------------------
+# What a run records
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Resource:
+    urn: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    parent: str
+    provider: str
+    providers: dict[str, str]
+    dependencies: list[str]
+    ignore_changes: list[str]
+    custom: bool
+
+    def __getitem__(self, key: str) -> Any:
+        return self.inputs[key]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self.inputs.get(key, default)
+
+
+@dataclass
+class Run:
+    stack: str
+    config: dict[str, str]
+    resources: list[Resource]
+    outputs: dict[str, Any]
+    component_outputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[Resource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str) -> Resource:
+        found = self.of_type(type_)
+        if len(found) != 1:
+            raise AssertionError(f"expected one {type_}, found {[r.name for r in found]}")
+        return found[0]
+
+    def named(self, name: str, type_: str | None = None) -> Resource:
+        found = [r for r in self.resources if r.name == name and type_ in (None, r.type)]
+        if len(found) != 1:
+            raise AssertionError(f"expected one resource named {name}, found {len(found)}")
+        return found[0]
+
+    def by_urn(self, urn: str) -> Resource:
+        for r in self.resources:
+            if r.urn == urn:
+                return r
+        raise KeyError(urn)
+
+    def by_id(self, id_: str) -> Resource:
+        """The resource whose id or ARN a value refers to (mock ids and ARNs are unique)."""
+        for r in self.resources:
+            if id_ in (r.outputs.get("id"), r.outputs.get("arn")):
+                return r
+        raise KeyError(id_)
+
+    def children(self, parent: Resource) -> list[Resource]:
+        return [r for r in self.resources if r.parent == parent.urn]
+
+
+# ---------------------------------------------------------------------------------------------
+# The mocks
+# ---------------------------------------------------------------------------------------------
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Return inputs plus plausible, clearly marked values for what AWS would compute."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        state = dict(args.inputs)
+        name, typ = args.name, args.typ
+        if typ.startswith("pulumi:providers:"):
+            return placeholder(name, "id"), state
+        if typ == "awsx:ec2:Vpc":
+            # Its inputs are not its outputs (natGateways is a config object in, resources out).
+            return placeholder(name, "id"), self._vpc_outputs(name, state)
+        resource_id = placeholder(name, "id")
+        state.setdefault("id", resource_id)
+        state.setdefault("name", placeholder(name, "name"))
+        state.setdefault("arn", placeholder(name, "arn"))
+        if typ == "aws:lb/loadBalancer:LoadBalancer":
+            state["dnsName"] = placeholder(name, "dnsName")
+            state["arnSuffix"] = placeholder(name, "arnSuffix")
+            state["zoneId"] = placeholder(name, "zoneId")
+        elif typ == "aws:lb/targetGroup:TargetGroup":
+            state["arnSuffix"] = placeholder(name, "arnSuffix")
+        elif typ == "aws:appautoscaling/target:Target":
+            state.setdefault("arn", placeholder(name, "arn"))
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+        if args.token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}, None
+        if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
+            account = placeholder("account", "id")
+            return {"accountId": account, "arn": placeholder("caller", "arn"), "userId": ""}, None
+        raise NotImplementedError(f"no mock for invoke {args.token}")
+
+    @staticmethod
+    def _vpc_outputs(name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+        # What awsx would return: one subnet id per CIDR block of each subnet spec.
+        ids: dict[str, list[str]] = {"Public": [], "Private": [], "Isolated": []}
+        for spec in inputs.get("subnetSpecs") or []:
+            kind = spec["type"]
+            for i, _ in enumerate(spec.get("cidrBlocks") or []):
+                ids[kind].append(placeholder(f"{name}-{kind.lower()}-{i + 1}", "subnetId"))
+        return {
+            "vpcId": placeholder(name, "vpcId"),
+            "publicSubnetIds": ids["Public"],
+            "privateSubnetIds": ids["Private"],
+            "isolatedSubnetIds": ids["Isolated"],
+        }
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, also keeping what it drops: parent, dependencies, options."""
+
+    def __init__(self, recorder: RecordingMocks) -> None:
+        super().__init__(recorder)
+        self.records: list[Resource] = []
+        self.component_outputs: dict[str, dict[str, Any]] = {}
+
+    def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().RegisterResource(request)
+        if request.type == "pulumi:pulumi:Stack":
+            return response
+        registration = self.resources[response.urn]
+        inputs = rpc.deserialize_properties(request.object)
+        self.records.append(
+            Resource(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                inputs=_plain(inputs),
+                outputs=_plain(registration.state),
+                parent=request.parent,
+                provider=request.provider,
+                providers=dict(request.providers),
+                dependencies=list(request.dependencies),
+                ignore_changes=list(request.ignoreChanges),
+                custom=bool(request.custom),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        self.component_outputs[request.urn] = _plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+def _plain(value: Any) -> Any:
+    """Deserialised properties as plain dicts, lists and scalars."""
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the program
+# ---------------------------------------------------------------------------------------------
+
+
+def run_program(
+    stack: str,
+    overrides: Mapping[str, Any] | None = None,
+    repo: Path = REPO,
+) -> Run:
+    """Run ``__main__.py`` for ``stack`` under mocks; raises what the program raises."""
+    config = stack_config(stack, overrides, repo)
+    # A fresh context and event loop per run: the SDK keeps its settings, config and root stack
+    # in context variables, so runs never see each other's state.
+    return contextvars.copy_context().run(_run_in_context, stack, config, repo)
+
+
+def _run_in_context(stack: str, config: dict[str, str], repo: Path) -> Run:
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        ROOT.set(None)
+        runtime_config.set_all_config(config, [])
+        recorder = RecordingMocks(config.get("aws:region") or _FALLBACK_REGION)
+        monitor = RecordingMonitor(recorder)
+        pulumi.runtime.set_mocks(
+            recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor
+        )
+        if str(repo) not in sys.path:
+            sys.path.insert(0, str(repo))
+        try:
+            runpy.run_path(str(repo / "__main__.py"), run_name="__main__")
+        finally:
+            # Let queued registrations finish (or surface their errors) before leaving the loop.
+            loop.run_until_complete(wait_for_rpcs())
+        root = ROOT.get()
+        exported = dict(getattr(root, "outputs", {}) or {})
+        outputs = {
+            key: _plain(loop.run_until_complete(pulumi.Output.from_input(value).future()))
+            for key, value in exported.items()
+        }
+        return Run(
+            stack=stack,
+            config=config,
+            resources=list(monitor.records),
+            outputs=outputs,
+            component_outputs=dict(monitor.component_outputs),
+        )
+    finally:
+        loop.close()
+        asyncio.set_event_loop(None)
