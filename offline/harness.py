@@ -107,6 +107,9 @@ class Resource:
     def __getitem__(self, key: str) -> Any:
         return self.inputs[key]
 
+    def __contains__(self, key: object) -> bool:
+        return key in self.inputs
+
     def get(self, key: str, default: Any = None) -> Any:
         return self.inputs.get(key, default)
 

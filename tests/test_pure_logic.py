@@ -1,0 +1,94 @@
+"""Size tables and CIDR maths, tested without Pulumi."""
+
+from __future__ import annotations
+
+import ipaddress
+import itertools
+
+import pytest
+
+from components import aws_limits
+from components.subnet_plan import cidr_problem, plan_subnets
+
+
+def test_fargate_table_matches_the_documented_sizes() -> None:
+    assert aws_limits.memory_choices(256) == (512, 1024, 2048)
+    assert aws_limits.memory_choices(512) == (1024, 2048, 3072, 4096)
+    assert (
+        aws_limits.memory_choices(1024)[0] == 2048 and aws_limits.memory_choices(1024)[-1] == 8192
+    )
+    assert aws_limits.memory_choices(4096)[-1] == 30720
+    assert aws_limits.memory_choices(8192)[1] - aws_limits.memory_choices(8192)[0] == 4096
+    assert aws_limits.memory_choices(16384) == tuple(range(32768, 122880 + 1, 8192))
+    assert aws_limits.memory_choices(300) == ()
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "ok"),
+    [
+        (256, 512, True),
+        (256, 4096, False),
+        (512, 1536, False),
+        (2048, 16384, True),
+        (128, 512, False),
+    ],
+)
+def test_task_size_validity(cpu: int, memory: int, ok: bool) -> None:
+    assert aws_limits.is_valid_task_size(cpu, memory) is ok
+
+
+def test_memory_choices_are_described_compactly() -> None:
+    assert aws_limits.describe_memory_choices(256) == "512, 1024, 2048"
+    assert aws_limits.describe_memory_choices(512) == "1024..4096 step 1024"
+
+
+def test_retention_values_are_the_cloudwatch_set() -> None:
+    assert 7 in aws_limits.LOG_RETENTION_DAYS and 30 in aws_limits.LOG_RETENTION_DAYS
+    assert 10 not in aws_limits.LOG_RETENTION_DAYS and 0 not in aws_limits.LOG_RETENTION_DAYS
+    assert len(aws_limits.LOG_RETENTION_DAYS) == 22
+
+
+@pytest.mark.parametrize("azs", [2, 3, 6])
+@pytest.mark.parametrize("cidr", ["10.0.0.0/16", "172.20.0.0/20", "192.168.4.0/23"])
+def test_subnets_are_disjoint_inside_the_vpc_and_big_enough_for_an_alb(cidr: str, azs: int) -> None:
+    plan = plan_subnets(cidr, azs, with_private=True)
+    vpc = ipaddress.IPv4Network(cidr)
+    nets = [ipaddress.IPv4Network(c) for c in plan.public + plan.private]
+    assert len(plan.public) == len(plan.private) == azs
+    assert all(n.subnet_of(vpc) for n in nets)
+    assert all(n.prefixlen <= 27 for n in nets)
+    assert not any(a.overlaps(b) for a, b in itertools.combinations(nets, 2))
+
+
+def test_adding_a_zone_keeps_existing_subnets() -> None:
+    two = plan_subnets("10.0.0.0/16", 2, with_private=True)
+    three = plan_subnets("10.0.0.0/16", 3, with_private=True)
+    assert three.public[:2] == two.public and three.private[:2] == two.private
+    assert two.public == ("10.0.0.0/20", "10.0.16.0/20")
+    assert two.private == ("10.0.128.0/20", "10.0.144.0/20")
+
+
+def test_no_private_subnets_without_nat() -> None:
+    assert plan_subnets("10.0.0.0/16", 2, with_private=False).private == ()
+
+
+@pytest.mark.parametrize(
+    ("cidr", "fragment"),
+    [
+        ("10.0.0.0/24", "too small"),
+        ("10.0.0.0/8", "too large"),
+        ("10.0.0.1/16", "not an IPv4 network"),
+        ("banana", "not an IPv4 network"),
+        ("8.8.0.0/16", "private"),
+    ],
+)
+def test_bad_vpc_ranges_are_explained(cidr: str, fragment: str) -> None:
+    problem = cidr_problem(cidr)
+    assert problem is not None and fragment in problem
+    with pytest.raises(ValueError, match=fragment):
+        plan_subnets(cidr, 2, with_private=True)
+
+
+def test_smallest_and_largest_vpc_are_accepted() -> None:
+    assert cidr_problem("10.0.0.0/16") is None
+    assert cidr_problem("10.0.0.0/23") is None
