@@ -3,9 +3,11 @@
 import pulumi
 import pulumi_aws as aws
 
+from components import image_ref
 from components.cluster import Cluster, ClusterArgs
 from components.config import load
 from components.game_service import GameService, GameServiceArgs
+from components.image_cache import ImageCache, ImageCacheArgs
 from components.network import Network, NetworkArgs
 
 # Validate everything first: a bad key stops the program before any resource is declared.
@@ -35,10 +37,31 @@ network = Network(
         nat_gateways=settings.nat_gateways,
         public_subnet_cidrs=subnets.public,
         private_subnet_cidrs=subnets.private,
+        flow_logs=settings.vpc_flow_logs,
+        flow_log_retention_days=settings.log_retention_days,
     ),
     opts,
 )
 cluster = Cluster("mario", ClusterArgs(container_insights=settings.container_insights), opts)
+
+# Tasks pull from Docker Hub directly, or through an ECR pull-through cache of it (see README).
+image: pulumi.Input[str] = settings.image
+execution_policy: pulumi.Input[str] | None = None
+if settings.image_source == "ecrPullThroughCache":
+    assert settings.docker_hub_username and settings.docker_hub_access_token  # validated
+    cache = ImageCache(
+        "mario",
+        ImageCacheArgs(
+            image=settings.image,
+            repository_prefix=image_ref.cache_prefix(settings.stack),
+            region=settings.region,
+            docker_hub_username=settings.docker_hub_username,
+            docker_hub_access_token=pulumi.Output.secret(settings.docker_hub_access_token),
+        ),
+        opts,
+    )
+    image, execution_policy = cache.image_uri, cache.pull_policy
+
 game = GameService(
     "mario",
     GameServiceArgs(
@@ -53,7 +76,8 @@ game = GameService(
         cluster_arn=cluster.arn,
         cluster_name=cluster.name,
         region=settings.region,
-        image=settings.image,
+        image=image,
+        execution_policy=execution_policy,
         container_port=settings.container_port,
         cpu=settings.cpu,
         memory=settings.memory,
@@ -63,6 +87,12 @@ game = GameService(
         spot=settings.spot,
         log_retention_days=settings.log_retention_days,
         deletion_protection=settings.deletion_protection,
+        container_insights=settings.container_insights,
+        domain=settings.domain,
+        hosted_zone_id=settings.hosted_zone_id,
+        alarm_email=settings.alarm_email,
+        access_logs=settings.alb_access_logs,
+        schedule=settings.schedule,
     ),
     opts,
 )
@@ -72,3 +102,4 @@ pulumi.export("albDnsName", game.alb_dns_name)
 pulumi.export("clusterName", cluster.name)
 pulumi.export("serviceName", game.service_name)
 pulumi.export("logGroupName", game.log_group_name)
+pulumi.export("alarmTopicArn", game.alarm_topic_arn)

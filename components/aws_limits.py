@@ -49,3 +49,31 @@ def describe_memory_choices(cpu: int) -> str:
         return ", ".join(str(m) for m in choices)
     step = choices[1] - choices[0]
     return f"{choices[0]}..{choices[-1]} step {step}"
+
+
+# Elastic Load Balancing's log-delivery account per region, for regions that opened before
+# August 2022 (Elastic Load Balancing user guide, "Enable access logs"). Newer regions deliver
+# through the service principal logdelivery.elasticloadbalancing.amazonaws.com instead.
+ELB_LOG_ACCOUNTS: dict[str, str] = {
+    "us-east-1": "127311923021",
+    "us-east-2": "033677994240",
+    "us-west-1": "027434742980",
+    "us-west-2": "797873946194",
+    "af-south-1": "098369216593",
+    "ap-east-1": "754344448648",
+    "ap-northeast-1": "582318560864",
+    "ap-northeast-2": "600734575887",
+    "ap-northeast-3": "383597477331",
+    "ap-south-1": "718504428378",
+    "ap-southeast-1": "114774131450",
+    "ap-southeast-2": "783225319266",
+    "ca-central-1": "985666609251",
+    "eu-central-1": "054676820928",
+    "eu-north-1": "897822967062",
+    "eu-south-1": "635631232127",
+    "eu-west-1": "156460612806",
+    "eu-west-2": "652711504416",
+    "eu-west-3": "009996457667",
+    "me-south-1": "076674570225",
+    "sa-east-1": "507241528517",
+}

@@ -10,23 +10,25 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from components import aws_limits
+from components import aws_limits, image_ref
+from components.schedule import Schedule, parse_schedule
 from components.subnet_plan import SubnetPlan, cidr_problem, plan_subnets
 
 NAMESPACE = "mario-fargate"
 NAT_MODES = ("none", "single", "perAz")
+IMAGE_SOURCES = ("dockerhub", "ecrPullThroughCache")
+# Keys whose values must be stored encrypted (`pulumi config set --secret`) and are never shown.
+SECRET_KEYS = frozenset({"dockerHubAccessToken"})
 
-_IMAGE = re.compile(
-    r"^(?:[a-zA-Z0-9.-]+(?::[0-9]+)?/)?"  # optional registry host[:port]
-    r"[a-z0-9]+(?:[._-][a-z0-9]+)*(?:/[a-z0-9]+(?:[._-][a-z0-9]+)*)*"  # repository path
-    r"(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?"  # optional tag
-    r"(?:@sha256:[a-f0-9]{64})?$"  # optional digest
-)
 _HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-[0-9]$")
+_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[a-zA-Z]{2,}$")
+# Docker Hub user names: 4-30 lower-case letters and digits (its sign-up rules).
+_DOCKER_USER = re.compile(r"^[a-z0-9]{4,30}$")
 
 
 class ConfigError(Exception):
@@ -63,6 +65,15 @@ class Settings:
     container_insights: bool
     deletion_protection: bool
     domain: str | None
+    hosted_zone_id: str | None
+    alarm_email: str | None
+    image_source: str
+    docker_hub_username: str | None
+    # Kept out of repr so that it never reaches a log line or an error message.
+    docker_hub_access_token: str | None = field(repr=False)
+    alb_access_logs: bool
+    vpc_flow_logs: bool
+    schedule: Schedule | None
 
     @property
     def tasks_in_public_subnets(self) -> bool:
@@ -112,7 +123,23 @@ KEYS: dict[str, tuple[str, Callable[[str], Any]]] = {
     "containerInsights": ("container_insights", _bool),
     "deletionProtection": ("deletion_protection", _bool),
     "domain": ("domain", _text),
+    "hostedZoneId": ("hosted_zone_id", _text),
+    "alarmEmail": ("alarm_email", _text),
+    "imageSource": ("image_source", _text),
+    "dockerHubUsername": ("docker_hub_username", _text),
+    "dockerHubAccessToken": ("docker_hub_access_token", _text),
+    "albAccessLogs": ("alb_access_logs", _bool),
+    "vpcFlowLogs": ("vpc_flow_logs", _bool),
+    "schedule": ("schedule", _text),
 }
+# Optional text keys: an empty string means "not set".
+OPTIONAL = (
+    "domain",
+    "hosted_zone_id",
+    "alarm_email",
+    "docker_hub_username",
+    "docker_hub_access_token",
+)
 
 
 def hostname_problem(name: str) -> str | None:
@@ -134,13 +161,20 @@ def hostname_problem(name: str) -> str | None:
     return None
 
 
-def parse(raw: Mapping[str, str], stack: str) -> Settings:
-    """Validate the raw configuration (``namespace:key`` -> string, as the CLI passes it)."""
+def parse(
+    raw: Mapping[str, str], stack: str, secret_keys: frozenset[str] = frozenset()
+) -> Settings:
+    """Validate the raw configuration (``namespace:key`` -> string, as the CLI passes it).
+
+    ``secret_keys`` names the keys that were stored encrypted.
+    """
     problems: list[str] = []
     values: dict[str, Any] = {}
 
     def bad(key: str, rule: str) -> None:
-        shown = raw.get(f"{NAMESPACE}:{key}", raw.get(key))
+        shown: object = raw.get(f"{NAMESPACE}:{key}", raw.get(key))
+        if key in SECRET_KEYS and shown:
+            shown = "[secret]"
         problems.append(f"{key} = {shown!r}: {rule}")
 
     prefix = f"{NAMESPACE}:"
@@ -154,13 +188,13 @@ def parse(raw: Mapping[str, str], stack: str) -> Settings:
                 + f"; known keys: {', '.join(KEYS)}"
             )
 
-    for key, (field, convert) in KEYS.items():
+    for key, (attribute, convert) in KEYS.items():
         text = raw.get(prefix + key)
         if text is None:
             problems.append(f"{key}: not set (Pulumi.yaml declares its default; is it missing?)")
             continue
         try:
-            values[field] = convert(text)
+            values[attribute] = convert(text)
         except ValueError as exc:
             bad(key, str(exc))
 
@@ -171,16 +205,16 @@ def parse(raw: Mapping[str, str], stack: str) -> Settings:
             "(set it with `pulumi config set aws:region us-east-1`)"
         )
 
-    def check(key: str, field: str, ok: Callable[[Any], bool], rule: str) -> None:
-        if field in values and not ok(values[field]):
+    def check(key: str, attribute: str, ok: Callable[[Any], bool], rule: str) -> None:
+        if attribute in values and not ok(values[attribute]):
             bad(key, rule)
-            del values[field]
+            del values[attribute]
 
     check("image", "image", bool, "must not be empty")
     check(
         "image",
         "image",
-        lambda v: bool(_IMAGE.match(v)),
+        image_ref.is_valid,
         "must be an image reference such as pengbai/docker-supermario:latest "
         "or repo@sha256:<64 hex digits>",
     )
@@ -237,10 +271,67 @@ def parse(raw: Mapping[str, str], stack: str) -> Settings:
         problem = hostname_problem(values["domain"])
         if problem:
             bad("domain", problem)
+    _check_https(values, bad)
+    if values.get("alarm_email") and not _EMAIL.match(values["alarm_email"]):
+        bad("alarmEmail", "must be an e-mail address such as ops@example.com")
+    _check_image_source(values, raw, secret_keys, bad)
+    if values.get("schedule"):
+        try:
+            values["schedule"] = parse_schedule(values["schedule"])
+        except ValueError as exc:
+            bad("schedule", f"{exc} (empty means always on)")
 
     if problems:
         raise ConfigError(stack, problems)
-    return Settings(stack=stack, region=region, **{**values, "domain": values["domain"] or None})
+    for optional in OPTIONAL:
+        values[optional] = values[optional] or None
+    values["schedule"] = values["schedule"] or None
+    return Settings(stack=stack, region=region, **values)
+
+
+def _check_https(values: dict[str, Any], bad: Callable[[str, str], None]) -> None:
+    zone, domain = values.get("hosted_zone_id"), values.get("domain")
+    if zone and not _ZONE_ID.match(zone):
+        bad("hostedZoneId", "must be a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ")
+    elif zone and not domain:
+        bad("hostedZoneId", "is only used with domain; set domain too, or unset hostedZoneId")
+    if domain and not zone and domain.count(".") == 1:
+        # The zone is looked up from the domain's parent, and an apex name has no parent zone.
+        bad("domain", "is a zone apex; set hostedZoneId to the zone that holds it")
+
+
+def _check_image_source(
+    values: dict[str, Any],
+    raw: Mapping[str, str],
+    secret_keys: frozenset[str],
+    bad: Callable[[str, str], None],
+) -> None:
+    source = values.get("image_source")
+    if source is not None and source not in IMAGE_SOURCES:
+        bad("imageSource", f"must be one of {', '.join(IMAGE_SOURCES)}")
+        return
+    token_key = f"{NAMESPACE}:dockerHubAccessToken"
+    if values.get("docker_hub_access_token") and token_key not in secret_keys:
+        bad(
+            "dockerHubAccessToken",
+            "must be stored encrypted: `pulumi config set --secret dockerHubAccessToken <token>`",
+        )
+    user = values.get("docker_hub_username")
+    if user and not _DOCKER_USER.match(user):
+        bad("dockerHubUsername", "must be a Docker Hub user name (4-30 lower-case letters/digits)")
+    if source != "ecrPullThroughCache":
+        return
+    if not user:
+        bad("dockerHubUsername", "is required with imageSource ecrPullThroughCache")
+    if not values.get("docker_hub_access_token") and "docker_hub_access_token" in values:
+        bad(
+            "dockerHubAccessToken",
+            "is required with imageSource ecrPullThroughCache (a Docker Hub access token, "
+            "set with --secret)",
+        )
+    image = values.get("image")
+    if image and image_ref.is_valid(image) and not image_ref.is_docker_hub(image):
+        bad("image", "must be a Docker Hub image when imageSource is ecrPullThroughCache")
 
 
 def load() -> Settings:
@@ -251,7 +342,8 @@ def load() -> Settings:
     # Both places the language host can put configuration; the union lets us catch typos in key
     # names, which pulumi.Config would otherwise ignore silently.
     raw: dict[str, str] = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    secret_keys = frozenset(k for k in raw if runtime_config.is_config_secret(k))
     try:
-        return parse(raw, pulumi.get_stack())
+        return parse(raw, pulumi.get_stack(), secret_keys)
     except ConfigError as exc:
         raise pulumi.RunError(str(exc)) from None

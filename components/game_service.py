@@ -13,6 +13,10 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.parts import alarms, https
+from components.parts.access_logs import LOG_PREFIX, access_log_bucket
+from components.schedule import Schedule
+
 CONTAINER_NAME = "game"
 
 # Health check tuned for fast rollouts: a new task is healthy after 2 checks 10 s apart (~20 s)
@@ -43,7 +47,7 @@ class GameServiceArgs:
     cluster_arn: pulumi.Input[str]
     cluster_name: pulumi.Input[str]
     region: str
-    image: str
+    image: pulumi.Input[str]
     container_port: int
     cpu: int
     memory: int
@@ -53,6 +57,14 @@ class GameServiceArgs:
     spot: bool
     log_retention_days: int
     deletion_protection: bool
+    container_insights: bool = False  # picks the task-count alarm, see parts/alarms.py
+    domain: str | None = None  # HTTPS on this name when set
+    hosted_zone_id: str | None = None  # else looked up from the domain's parent
+    alarm_email: str | None = None
+    access_logs: bool = False
+    schedule: Schedule | None = None  # office hours; scaled to zero outside them
+    # Extra permissions for the execution role (IAM policy JSON), e.g. to fill an image cache.
+    execution_policy: pulumi.Input[str] | None = None
 
 
 class GameService(pulumi.ComponentResource):
@@ -60,6 +72,7 @@ class GameService(pulumi.ComponentResource):
     alb_dns_name: pulumi.Output[str]
     service_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
+    alarm_topic_arn: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: GameServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -69,13 +82,15 @@ class GameService(pulumi.ComponentResource):
         self._args = args
 
         alb_sg, task_sg = self._create_security_groups()
-        alb, target_group, listener = self._create_load_balancer(alb_sg)
+        alb, target_group, listeners = self._create_load_balancer(alb_sg)
+        topic = alarms.create_topic(self, name, args.alarm_email)
+        deployment_alarms = alarms.deployment_alarms(self, name, topic, alb, target_group)
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs",
             retention_in_days=args.log_retention_days,
             opts=self._child(),
         )
-        role, role_policy = self._create_execution_role()
+        role, role_policies = self._create_execution_role()
         task = self._create_task_definition(role, log_group)
         service = aws.ecs.Service(
             f"{name}-service",
@@ -106,6 +121,10 @@ class GameService(pulumi.ComponentResource):
             deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
                 enable=True, rollback=True
             ),
+            # A release whose tasks pass health checks but answer errors is rolled back too.
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                alarm_names=[a.name for a in deployment_alarms], enable=True, rollback=True
+            ),
             # Start the new task before stopping the old one, even with a single task.
             deployment_minimum_healthy_percent=100,
             deployment_maximum_percent=200,
@@ -115,25 +134,43 @@ class GameService(pulumi.ComponentResource):
             # `pulumi up` returns only once the game answers through the ALB (or rolled back).
             wait_for_steady_state=True,
             opts=self._child(
-                # ECS rejects a target group that no listener uses yet, and tasks cannot write
-                # logs before the execution policy is attached.
-                depends_on=[listener, role_policy],
+                # ECS rejects a target group that no listener uses yet, and tasks cannot pull or
+                # write logs before the execution role's policies are attached.
+                depends_on=[*listeners, *role_policies],
                 # Autoscaling owns the running count after creation; `pulumi up` must not reset it.
                 ignore_changes=["desiredCount"],
             ),
         )
         self._create_autoscaling(service, alb, target_group)
+        alarms.service_alarms(
+            self,
+            name,
+            topic,
+            cluster_name=args.cluster_name,
+            service_name=service.name,
+            target_group=target_group,
+            alb=alb,
+            min_count=args.min_count,
+            container_insights=args.container_insights,
+            scheduled=args.schedule is not None,
+        )
 
         self.alb_dns_name = alb.dns_name
-        self.url = pulumi.Output.concat("http://", alb.dns_name)
+        self.url = (
+            pulumi.Output.from_input(f"https://{args.domain}")
+            if args.domain
+            else pulumi.Output.concat("http://", alb.dns_name)
+        )
         self.service_name = service.name
         self.log_group_name = log_group.name
+        self.alarm_topic_arn = topic.arn
         self.register_outputs(
             {
                 "url": self.url,
                 "albDnsName": self.alb_dns_name,
                 "serviceName": self.service_name,
                 "logGroupName": self.log_group_name,
+                "alarmTopicArn": self.alarm_topic_arn,
             }
         )
 
@@ -145,7 +182,7 @@ class GameService(pulumi.ComponentResource):
         alb_sg = aws.ec2.SecurityGroup(
             f"{name}-alb-sg",
             vpc_id=args.vpc_id,
-            description="Game ALB: HTTP from the internet, to the game tasks only",
+            description="Game ALB: HTTP(S) from the internet, to the game tasks only",
             opts=self._child(),
         )
         task_sg = aws.ec2.SecurityGroup(
@@ -156,16 +193,19 @@ class GameService(pulumi.ComponentResource):
         )
         # Standalone rule resources (not inline rules) so the two groups can reference each other
         # without a dependency cycle.
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-alb-http-in",
-            security_group_id=alb_sg.id,
-            ip_protocol="tcp",
-            from_port=80,
-            to_port=80,
-            cidr_ipv4="0.0.0.0/0",
-            description="HTTP from anywhere",
-            opts=self._child(),
-        )
+        # Port 80 stays open with HTTPS too: it answers with a redirect to 443.
+        public_ports = {"http": 80, "https": 443} if args.domain else {"http": 80}
+        for label, port in public_ports.items():
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-alb-{label}-in",
+                security_group_id=alb_sg.id,
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4="0.0.0.0/0",
+                description=f"{label.upper()} from anywhere",
+                opts=self._child(),
+            )
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-to-tasks",
             security_group_id=alb_sg.id,
@@ -202,8 +242,18 @@ class GameService(pulumi.ComponentResource):
 
     def _create_load_balancer(
         self, alb_sg: aws.ec2.SecurityGroup
-    ) -> tuple[aws.lb.LoadBalancer, aws.lb.TargetGroup, aws.lb.Listener]:
+    ) -> tuple[aws.lb.LoadBalancer, aws.lb.TargetGroup, list[aws.lb.Listener]]:
         name, args = self._name, self._args
+        access_logs = None
+        depends_on: list[pulumi.Resource] = []
+        if args.access_logs:
+            bucket, policy = access_log_bucket(
+                self, name, args.region, force_destroy=not args.deletion_protection
+            )
+            access_logs = aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=bucket.id, prefix=LOG_PREFIX, enabled=True
+            )
+            depends_on.append(policy)  # ELB checks that it may write before it accepts the bucket
         alb = aws.lb.LoadBalancer(
             f"{name}-alb",
             load_balancer_type="application",
@@ -213,7 +263,8 @@ class GameService(pulumi.ComponentResource):
             security_groups=[alb_sg.id],
             drop_invalid_header_fields=True,  # Security Hub ELB.4
             enable_deletion_protection=args.deletion_protection,  # Security Hub ELB.6
-            opts=self._child(),
+            access_logs=access_logs,  # Security Hub ELB.5
+            opts=self._child(depends_on=depends_on),
         )
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -235,19 +286,52 @@ class GameService(pulumi.ComponentResource):
             ),
             opts=self._child(),
         )
-        listener = aws.lb.Listener(
+        forward = aws.lb.ListenerDefaultActionArgs(
+            type="forward", target_group_arn=target_group.arn
+        )
+        if not args.domain:
+            http = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[forward],
+                opts=self._child(),
+            )
+            return alb, target_group, [http]
+
+        zone_id = https.hosted_zone_id(self, args.domain, args.hosted_zone_id)
+        certificate_arn = https.validated_certificate(self, name, args.domain, zone_id)
+        secure = aws.lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=alb.arn,
+            port=443,
+            protocol="HTTPS",
+            ssl_policy=https.TLS_POLICY,
+            certificate_arn=certificate_arn,
+            default_actions=[forward],
+            opts=self._child(),
+        )
+        # Same logical name as without a domain, so adding one updates the listener in place.
+        http = aws.lb.Listener(
             f"{name}-http",
             load_balancer_arn=alb.arn,
             port=80,
             protocol="HTTP",
             default_actions=[
-                aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)
-            ],
+                aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )
+            ],  # Security Hub ELB.1
             opts=self._child(),
         )
-        return alb, target_group, listener
+        https.alias_record(self, name, args.domain, zone_id, alb)
+        return alb, target_group, [secure, http]
 
-    def _create_execution_role(self) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
+    def _create_execution_role(self) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
         # The execution role lets the ECS agent pull the image and write logs. The game itself
         # calls no AWS API, so there is deliberately no task role.
         role = aws.iam.Role(
@@ -273,7 +357,15 @@ class GameService(pulumi.ComponentResource):
             policy_arn=aws.iam.ManagedPolicy.AMAZON_ECS_TASK_EXECUTION_ROLE_POLICY.value,
             opts=self._child(),
         )
-        return role, attachment
+        if self._args.execution_policy is None:
+            return role, [attachment]
+        extra = aws.iam.RolePolicy(
+            f"{self._name}-execution-extra",
+            role=role.id,
+            policy=self._args.execution_policy,
+            opts=self._child(),
+        )
+        return role, [attachment, extra]
 
     def _create_task_definition(
         self, role: aws.iam.Role, log_group: aws.cloudwatch.LogGroup
@@ -332,8 +424,14 @@ class GameService(pulumi.ComponentResource):
             resource_id=pulumi.Output.concat("service/", args.cluster_name, "/", service.name),
             min_capacity=args.min_count,
             max_capacity=args.max_count,
-            opts=self._child(),
+            # With a schedule, the scheduled actions move these bounds every day; a refresh must
+            # not read that as drift and put the daytime bounds back at night.
+            opts=self._child(
+                ignore_changes=["minCapacity", "maxCapacity"] if args.schedule else None
+            ),
         )
+        if args.schedule:
+            self._create_schedule(target, args.schedule)
         metrics = {
             "cpu": ("ECSServiceAverageCPUUtilization", CPU_TARGET_PERCENT, None),
             "requests": (
@@ -356,6 +454,27 @@ class GameService(pulumi.ComponentResource):
                     predefined_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationPredefinedMetricSpecificationArgs(
                         predefined_metric_type=metric, resource_label=label
                     ),
+                ),
+                opts=self._child(),
+            )
+
+    def _create_schedule(self, target: aws.appautoscaling.Target, schedule: Schedule) -> None:
+        """Scale to zero outside office hours and back to the configured bounds inside them."""
+        args = self._args
+        windows = {
+            "open": (schedule.scale_up_cron, args.min_count, args.max_count),
+            "close": (schedule.scale_down_cron, 0, 0),
+        }
+        for label, (cron, low, high) in windows.items():
+            aws.appautoscaling.ScheduledAction(
+                f"{self._name}-{label}",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                schedule=cron,
+                timezone=schedule.timezone,
+                scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
+                    min_capacity=low, max_capacity=high
                 ),
                 opts=self._child(),
             )

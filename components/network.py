@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 # Our config speaks lower camel case; awsx's enum speaks Pascal case.
@@ -23,6 +25,8 @@ class NetworkArgs:
     nat_gateways: str  # one of components.config.NAT_MODES
     public_subnet_cidrs: Sequence[str]
     private_subnet_cidrs: Sequence[str]  # empty when tasks live in the public subnets
+    flow_logs: bool = False
+    flow_log_retention_days: int = 30
 
 
 class Network(pulumi.ComponentResource):
@@ -63,6 +67,8 @@ class Network(pulumi.ComponentResource):
         )
 
         self.vpc_id = vpc.vpc_id
+        if args.flow_logs:
+            self._create_flow_logs(name, args.flow_log_retention_days)
         self.public_subnet_ids = vpc.public_subnet_ids
         self.private_subnet_ids = vpc.private_subnet_ids
         self.register_outputs(
@@ -71,4 +77,62 @@ class Network(pulumi.ComponentResource):
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateSubnetIds": self.private_subnet_ids,
             }
+        )
+
+    def _create_flow_logs(self, name: str, retention_days: int) -> None:
+        """Accepted and rejected connections of the VPC to CloudWatch Logs (Security Hub EC2.6)."""
+        child = pulumi.ResourceOptions(parent=self)
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs", retention_in_days=retention_days, opts=child
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs",
+            description="Lets VPC Flow Logs write to its log group",
+            assume_role_policy=json.dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                            "Action": "sts:AssumeRole",
+                        }
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs",
+            role=role.id,
+            policy=log_group.arn.apply(
+                lambda arn: json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": [arn, f"{arn}:*"],
+                            }
+                        ],
+                    }
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-logs",
+            vpc_id=self.vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=log_group.arn,
+            iam_role_arn=role.arn,
+            # 10-minute aggregation: the default, and half the log volume of 1-minute windows.
+            max_aggregation_interval=600,
+            opts=child,
         )

@@ -44,8 +44,15 @@ def is_placeholder(value: object) -> bool:
 # ---------------------------------------------------------------------------------------------
 
 
+def _is_secure(value: Any) -> bool:
+    return isinstance(value, dict) and set(value) == {"secure"}
+
+
 def _as_config_string(value: Any) -> str:
-    # The CLI hands the program every value as a string; objects and arrays as JSON.
+    # The CLI hands the program every value as a string; objects and arrays as JSON. Encrypted
+    # values cannot be decrypted without the stack's key: a marked stand-in takes their place.
+    if _is_secure(value):
+        return "<encrypted in the stack file>"
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (dict, list)):
@@ -83,6 +90,12 @@ def stack_config(
         else:
             config[full] = _as_config_string(value)
     return config
+
+
+def stack_secret_keys(stack: str, repo: Path = REPO) -> set[str]:
+    """Keys the stack file stores encrypted (``key: {secure: ...}``)."""
+    data = yaml.safe_load((repo / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return {k for k, v in (data.get("config") or {}).items() if _is_secure(v)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -183,16 +196,37 @@ class RecordingMocks(pulumi.runtime.Mocks):
             state["zoneId"] = placeholder(name, "zoneId")
         elif typ == "aws:lb/targetGroup:TargetGroup":
             state["arnSuffix"] = placeholder(name, "arnSuffix")
-        elif typ == "aws:appautoscaling/target:Target":
-            state.setdefault("arn", placeholder(name, "arn"))
+        elif typ == "aws:acm/certificate:Certificate":
+            # One DNS record to prove control of the domain, as ACM hands out.
+            state["domainValidationOptions"] = [
+                {
+                    "domainName": state.get("domainName"),
+                    "resourceRecordName": placeholder(name, "validationRecordName"),
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": placeholder(name, "validationRecordValue"),
+                }
+            ]
+        elif typ == "aws:acm/certificateValidation:CertificateValidation":
+            state.setdefault("certificateArn", state.get("certificateArn"))
+        elif typ == "aws:route53/record:Record":
+            state["fqdn"] = state.get("name")
         return resource_id, state
 
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]] | None]:
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
+        # Results with an empty list of failures (the SDK iterates it; None is not accepted).
+        return self._invoke(args), []
+
+    def _invoke(self, args: pulumi.runtime.MockCallArgs) -> dict:
         if args.token == "aws:index/getRegion:getRegion":
-            return {"name": self.region, "region": self.region, "id": self.region}, None
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if args.token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if args.token == "aws:route53/getZone:getZone":
+            zone = args.args.get("name", "")
+            return {"zoneId": placeholder(f"zone {zone}", "zoneId"), "name": zone}
         if args.token == "aws:index/getCallerIdentity:getCallerIdentity":
             account = placeholder("account", "id")
-            return {"accountId": account, "arn": placeholder("caller", "arn"), "userId": ""}, None
+            return {"accountId": account, "arn": placeholder("caller", "arn"), "userId": ""}
         raise NotImplementedError(f"no mock for invoke {args.token}")
 
     @staticmethod
@@ -247,8 +281,23 @@ class RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+@dataclass(frozen=True)
+class Secret:
+    """A value the program marked secret. It prints as [secret]; ``.value`` is for tests only."""
+
+    value: Any = field(repr=False)
+
+    def __str__(self) -> str:
+        return "[secret]"
+
+    def __repr__(self) -> str:
+        return "Secret([secret])"
+
+
 def _plain(value: Any) -> Any:
-    """Deserialised properties as plain dicts, lists and scalars."""
+    """Deserialised properties as plain dicts, lists and scalars; secrets wrapped in Secret."""
+    if isinstance(value, Mapping) and value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        return Secret(_plain(value.get("value")))
     if isinstance(value, Mapping):
         return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -265,20 +314,26 @@ def run_program(
     stack: str,
     overrides: Mapping[str, Any] | None = None,
     repo: Path = REPO,
+    secrets: Mapping[str, str] | None = None,
 ) -> Run:
-    """Run ``__main__.py`` for ``stack`` under mocks; raises what the program raises."""
-    config = stack_config(stack, overrides, repo)
+    """Run ``__main__.py`` for ``stack`` under mocks; raises what the program raises.
+
+    ``secrets`` are set like ``overrides`` but marked secret, as `pulumi config set --secret`.
+    """
+    secret_values = {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in (secrets or {}).items()}
+    config = stack_config(stack, {**(overrides or {}), **secret_values}, repo)
+    secret_keys = sorted(stack_secret_keys(stack, repo) | set(secret_values))
     # A fresh context and event loop per run: the SDK keeps its settings, config and root stack
     # in context variables, so runs never see each other's state.
-    return contextvars.copy_context().run(_run_in_context, stack, config, repo)
+    return contextvars.copy_context().run(_run_in_context, stack, config, secret_keys, repo)
 
 
-def _run_in_context(stack: str, config: dict[str, str], repo: Path) -> Run:
+def _run_in_context(stack: str, config: dict[str, str], secret_keys: list[str], repo: Path) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
         ROOT.set(None)
-        runtime_config.set_all_config(config, [])
+        runtime_config.set_all_config(config, secret_keys)
         recorder = RecordingMocks(config.get("aws:region") or _FALLBACK_REGION)
         monitor = RecordingMonitor(recorder)
         pulumi.runtime.set_mocks(

@@ -74,6 +74,20 @@ def test_optional_domain_defaults_to_none() -> None:
         ({"domain": "10.0.0.1"}, ["domain", "not an IP address"]),
         ({"domain": "a" * 64 + ".example.com"}, ["domain", "1-63"]),
         ({"aws:region": None}, ["aws:region = ''", "us-east-1"]),
+        ({"hostedZoneId": "zone1", "domain": "m.example.com"}, ["hostedZoneId", "Route 53"]),
+        ({"hostedZoneId": "Z0123456789ABC"}, ["hostedZoneId", "only used with domain"]),
+        ({"domain": "example.com"}, ["domain = 'example.com'", "zone apex", "hostedZoneId"]),
+        ({"alarmEmail": "ops"}, ["alarmEmail = 'ops'", "e-mail"]),
+        ({"imageSource": "quay"}, ["imageSource = 'quay'", "dockerhub, ecrPullThroughCache"]),
+        ({"dockerHubUsername": "Bad User"}, ["dockerHubUsername", "Docker Hub user name"]),
+        ({"albAccessLogs": "maybe"}, ["albAccessLogs", "true or false"]),
+        ({"vpcFlowLogs": "2"}, ["vpcFlowLogs", "true or false"]),
+        ({"schedule": "weekdays"}, ["schedule = 'weekdays'", "MON-FRI 08:00-20:00 Europe/Paris"]),
+        ({"schedule": "MON-FRI 20:00-08:00 UTC"}, ["schedule", "end time must be after"]),
+        ({"schedule": "MON-FRI 08:00-20:00 Mars/Olympus"}, ["schedule", "unknown time zone"]),
+        ({"schedule": "MON-FUN 08:00-20:00 UTC"}, ["schedule", "unknown day FUN"]),
+        ({"schedule": "FRI-MON 08:00-20:00 UTC"}, ["schedule", "runs backwards"]),
+        ({"schedule": "MON 08:00-24:30 UTC"}, ["schedule", "not a time of day"]),
         ({"aws:region": "mars-1"}, ["aws:region = 'mars-1'"]),
     ],
 )
@@ -93,6 +107,11 @@ def test_each_rule_refuses_a_bad_value(overrides: dict[str, Any], fragments: lis
         {"cpu": 16384, "memory": 122880},
         {"natGateways": "single"},
         {"spot": "True"},
+        {"domain": "example.com", "hostedZoneId": "Z0123456789ABC"},
+        {"alarmEmail": "ops+mario@example.co.uk"},
+        {"schedule": "DAILY 07:30-23:00 America/New_York"},
+        {"schedule": "MON,WED-FRI 09:00-17:00 UTC"},
+        {"albAccessLogs": True, "vpcFlowLogs": True},
     ],
 )
 def test_good_values_are_accepted(overrides: dict[str, Any]) -> None:
@@ -141,3 +160,48 @@ def test_bad_config_stops_the_program_before_any_resource(monkeypatch: pytest.Mo
 def test_a_valid_run_does_register_resources() -> None:
     # The counterpart of the test above, so that the spy is known to see registrations.
     assert len(harness.run_program("dev").resources) > 10
+
+
+def cache_problems(secret: bool = True, **overrides: Any) -> list[str]:
+    config = stack_config(
+        "prod",
+        {
+            "imageSource": "ecrPullThroughCache",
+            "dockerHubUsername": "marioteam",
+            "dockerHubAccessToken": "dckr_pat_123",
+            **overrides,
+        },
+    )
+    secrets = frozenset({f"{NAMESPACE}:dockerHubAccessToken"} if secret else ())
+    try:
+        parse(config, "prod", secrets)
+    except ConfigError as exc:
+        return exc.problems
+    return []
+
+
+def test_pull_through_cache_settings_are_accepted() -> None:
+    assert cache_problems() == []
+
+
+def test_pull_through_cache_needs_credentials() -> None:
+    problems = cache_problems(dockerHubUsername="", dockerHubAccessToken="")
+    assert any(p.startswith("dockerHubUsername = '': is required") for p in problems)
+    assert any(p.startswith("dockerHubAccessToken = '': is required") for p in problems)
+
+
+def test_pull_through_cache_needs_a_docker_hub_image() -> None:
+    (problem,) = cache_problems(image="ghcr.io/someone/mario:1")
+    assert "must be a Docker Hub image" in problem
+
+
+def test_token_must_be_secret_and_is_never_shown() -> None:
+    (problem,) = cache_problems(secret=False)
+    assert "--secret" in problem
+    assert "dckr_pat_123" not in problem and "[secret]" in problem
+    settings = parse(
+        stack_config("prod", {"dockerHubAccessToken": "dckr_pat_123"}),
+        "prod",
+        frozenset({f"{NAMESPACE}:dockerHubAccessToken"}),
+    )
+    assert "dckr_pat_123" not in repr(settings)

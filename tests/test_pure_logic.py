@@ -7,7 +7,8 @@ import itertools
 
 import pytest
 
-from components import aws_limits
+from components import aws_limits, image_ref
+from components.schedule import parse_schedule
 from components.subnet_plan import cidr_problem, plan_subnets
 
 
@@ -92,3 +93,45 @@ def test_bad_vpc_ranges_are_explained(cidr: str, fragment: str) -> None:
 def test_smallest_and_largest_vpc_are_accepted() -> None:
     assert cidr_problem("10.0.0.0/16") is None
     assert cidr_problem("10.0.0.0/23") is None
+
+
+def test_schedule_becomes_two_crons_in_its_time_zone() -> None:
+    schedule = parse_schedule("MON-FRI 08:00-20:30 Europe/Paris")
+    assert schedule.scale_up_cron == "cron(0 8 ? * MON-FRI *)"
+    assert schedule.scale_down_cron == "cron(30 20 ? * MON-FRI *)"
+    assert schedule.timezone == "Europe/Paris"
+    assert schedule.hours_per_week() == 5 * 12.5
+
+
+def test_daily_and_listed_days() -> None:
+    assert parse_schedule("DAILY 00:00-12:00 UTC").hours_per_week() == 7 * 12
+    assert parse_schedule("DAILY 00:00-12:00 UTC").scale_up_cron == "cron(0 0 ? * * *)"
+    assert parse_schedule("MON,WED-FRI 09:00-17:00 UTC").hours_per_week() == 4 * 8
+
+
+@pytest.mark.parametrize(
+    ("image", "path"),
+    [
+        ("pengbai/docker-supermario", "pengbai/docker-supermario:latest"),
+        ("pengbai/docker-supermario:latest", "pengbai/docker-supermario:latest"),
+        ("nginx:1.27", "library/nginx:1.27"),
+        ("docker.io/pengbai/docker-supermario", "pengbai/docker-supermario:latest"),
+        ("pengbai/mario@sha256:" + "c" * 64, "pengbai/mario@sha256:" + "c" * 64),
+    ],
+)
+def test_docker_hub_paths(image: str, path: str) -> None:
+    assert image_ref.is_docker_hub(image)
+    assert image_ref.docker_hub_path(image) == path
+
+
+@pytest.mark.parametrize("image", ["ghcr.io/a/b:1", "localhost:5000/mario", "public.ecr.aws/x/y"])
+def test_other_registries_are_not_docker_hub(image: str) -> None:
+    assert image_ref.is_valid(image) and not image_ref.is_docker_hub(image)
+    with pytest.raises(ValueError, match="not a Docker Hub image"):
+        image_ref.docker_hub_path(image)
+
+
+def test_cache_prefix_is_valid_for_any_stack_name() -> None:
+    assert image_ref.cache_prefix("prod") == "dockerhub-prod"
+    long = image_ref.cache_prefix("Feature.Branch_with-A-very-long-name-indeed")
+    assert len(long) <= 30 and long == long.lower() and "." not in long

@@ -13,7 +13,7 @@ import pytest
 
 from components.config import Settings
 from components.game_service import CONTAINER_NAME
-from offline.harness import Resource, Run
+from offline.harness import Resource, Run, run_program
 
 from .conftest import recorded, settings_of
 
@@ -86,14 +86,23 @@ def test_components_parent_every_resource_and_register_outputs(run: Run) -> None
         "albDnsName",
         "serviceName",
         "logGroupName",
+        "alarmTopicArn",
     }
 
 
 def test_stacks_differ_only_by_configuration() -> None:
+    # With the optional features set alike, both stacks declare exactly the same resources.
+    alike = {
+        "albAccessLogs": False,
+        "vpcFlowLogs": False,
+        "schedule": "",
+        "containerInsights": False,
+    }
     shapes = {}
     for stack in ("dev", "prod"):
-        shapes[stack] = sorted((r.type, r.name) for r in recorded(stack).resources)
+        shapes[stack] = sorted((r.type, r.name) for r in run_program(stack, alike).resources)
     assert shapes["dev"] == shapes["prod"]
+    assert len(shapes["dev"]) > 25
 
 
 # --- network -----------------------------------------------------------------------------------
@@ -186,12 +195,12 @@ def test_security_groups_admit_only_what_is_needed(run: Run, settings: Settings)
 
 
 def test_log_group_retention(run: Run, settings: Settings) -> None:
-    logs = run.one("aws:cloudwatch/logGroup:LogGroup")
+    logs = run.named("mario-logs", "aws:cloudwatch/logGroup:LogGroup")
     assert logs["retentionInDays"] == settings.log_retention_days
 
 
 def test_execution_role_trusts_ecs_tasks_with_the_managed_policy_only(run: Run) -> None:
-    role = run.one("aws:iam/role:Role")
+    role = run.named("mario-execution", "aws:iam/role:Role")
     trust = json.loads(role["assumeRolePolicy"])
     assert trust["Statement"] == [
         {
@@ -205,7 +214,11 @@ def test_execution_role_trusts_ecs_tasks_with_the_managed_policy_only(run: Run) 
     assert attachment["policyArn"] == (
         "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
     )
-    assert run.of_type("aws:iam/rolePolicy:RolePolicy") == []
+    # No inline policy on the execution role unless an image cache needs one (see test_hardening).
+    inline = [
+        p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p["role"] == role.outputs["id"]
+    ]
+    assert inline == []
 
 
 def test_task_definition(run: Run, settings: Settings) -> None:
@@ -217,7 +230,9 @@ def test_task_definition(run: Run, settings: Settings) -> None:
         "operatingSystemFamily": "LINUX",
         "cpuArchitecture": "X86_64",
     }
-    assert task["executionRoleArn"] == run.one("aws:iam/role:Role").outputs["arn"]
+    assert (
+        task["executionRoleArn"] == run.named("mario-execution", "aws:iam/role:Role").outputs["arn"]
+    )
     assert "taskRoleArn" not in task  # the game calls no AWS API
     assert task["family"] == f"mario-{run.stack}"
 
@@ -237,7 +252,9 @@ def test_container_definition(run: Run, settings: Settings) -> None:
     log = c["logConfiguration"]
     assert log["logDriver"] == "awslogs"
     assert log["options"] == {
-        "awslogs-group": run.one("aws:cloudwatch/logGroup:LogGroup").outputs["name"],
+        "awslogs-group": run.named("mario-logs", "aws:cloudwatch/logGroup:LogGroup").outputs[
+            "name"
+        ],
         "awslogs-region": settings.region,
         "awslogs-stream-prefix": CONTAINER_NAME,
     }
@@ -332,7 +349,8 @@ def test_stack_outputs(run: Run) -> None:
         "albDnsName": alb.outputs["dnsName"],
         "clusterName": run.one("aws:ecs/cluster:Cluster").outputs["name"],
         "serviceName": run.one("aws:ecs/service:Service").outputs["name"],
-        "logGroupName": run.one("aws:cloudwatch/logGroup:LogGroup").outputs["name"],
+        "logGroupName": run.named("mario-logs", "aws:cloudwatch/logGroup:LogGroup").outputs["name"],
+        "alarmTopicArn": run.one("aws:sns/topic:Topic").outputs["arn"],
     }
 
 
@@ -347,7 +365,7 @@ def test_dev_is_the_cheap_stack() -> None:
     assert vpc(run)["natGateways"] == {"strategy": "None"}
     assert vpc(run)["numberOfAvailabilityZones"] == 2
     assert service["networkConfiguration"]["assignPublicIp"] is True
-    assert run.one("aws:cloudwatch/logGroup:LogGroup")["retentionInDays"] == 7
+    assert run.named("mario-logs", "aws:cloudwatch/logGroup:LogGroup")["retentionInDays"] == 7
     assert run.one("aws:lb/loadBalancer:LoadBalancer")["enableDeletionProtection"] is False
     assert run.one("aws:ecs/cluster:Cluster")["settings"][0]["value"] == "disabled"
 
@@ -363,7 +381,7 @@ def test_prod_is_highly_available_and_hardened() -> None:
     assert vpc(run)["natGateways"]["strategy"] in ("Single", "OnePerAz")
     assert service["networkConfiguration"]["assignPublicIp"] is False
     assert service["networkConfiguration"]["subnets"] == vpc(run).outputs["privateSubnetIds"]
-    assert run.one("aws:cloudwatch/logGroup:LogGroup")["retentionInDays"] == 30
+    assert run.named("mario-logs", "aws:cloudwatch/logGroup:LogGroup")["retentionInDays"] == 30
     assert run.one("aws:lb/loadBalancer:LoadBalancer")["enableDeletionProtection"] is True
     assert run.one("aws:ecs/cluster:Cluster")["settings"][0]["value"] == "enabled"
 

@@ -1,0 +1,1 @@
+"""Building blocks of the GameService component: plain functions creating children of it."""
