@@ -85,3 +85,20 @@ def _time(text: str) -> tuple[int, int]:
     if hour > 23 or minute > 59:
         raise ValueError(f"{text} is not a time of day (00:00..23:59)")
     return hour, minute
+
+
+_CRON = re.compile(r"^cron\((\d+) (\d+) \? \* (\S+) \*\)$")
+
+
+def weekly_hours_from_crons(open_cron: str, close_cron: str) -> float:
+    """Hours a week between an opening and a closing cron of the form this module writes."""
+    opening, closing = _CRON.match(open_cron), _CRON.match(close_cron)
+    if opening is None or closing is None or opening[3] != closing[3]:
+        raise ValueError(f"not a pair of office-hours crons: {open_cron!r}, {close_cron!r}")
+    schedule = Schedule(
+        days=opening[3],
+        start=(int(opening[2]), int(opening[1])),
+        end=(int(closing[2]), int(closing[1])),
+        timezone="UTC",
+    )
+    return schedule.hours_per_week()

@@ -8,7 +8,7 @@ import itertools
 import pytest
 
 from components import aws_limits, image_ref
-from components.schedule import parse_schedule
+from components.schedule import parse_schedule, weekly_hours_from_crons
 from components.subnet_plan import cidr_problem, plan_subnets
 
 
@@ -135,3 +135,11 @@ def test_cache_prefix_is_valid_for_any_stack_name() -> None:
     assert image_ref.cache_prefix("prod") == "dockerhub-prod"
     long = image_ref.cache_prefix("Feature.Branch_with-A-very-long-name-indeed")
     assert len(long) <= 30 and long == long.lower() and "." not in long
+
+
+def test_weekly_hours_read_back_from_the_crons() -> None:
+    schedule = parse_schedule("MON-FRI 08:00-20:30 Europe/Paris")
+    hours = weekly_hours_from_crons(schedule.scale_up_cron, schedule.scale_down_cron)
+    assert hours == schedule.hours_per_week() == 62.5
+    with pytest.raises(ValueError, match="office-hours crons"):
+        weekly_hours_from_crons("cron(0 8 ? * MON-FRI *)", "rate(1 hour)")
