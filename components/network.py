@@ -50,8 +50,9 @@ class Network(pulumi.ComponentResource):
                     type=awsx.ec2.SubnetType.PRIVATE, cidr_blocks=list(args.private_subnet_cidrs)
                 )
             )
-        # awsx would default to 3 AZs and a NAT gateway in each (about $100 a month before any
-        # traffic), so both are always passed. Explicit CIDR blocks keep the layout ours to test.
+        # awsx would default to 3 AZs and a NAT gateway in each (about $110 a month with their
+        # addresses, before any traffic), so both are always passed. Explicit CIDR blocks keep
+        # the layout ours to test.
         vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
             cidr_block=args.cidr_block,

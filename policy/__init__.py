@@ -1,0 +1,1 @@
+"""The project's Pulumi policy pack (see __main__.py); a package so that tests can import it."""
