@@ -376,6 +376,8 @@ class GameService(pulumi.ComponentResource):
             "image": args.image,
             "essential": True,
             "privileged": False,  # Security Hub ECS.4
+            # Not readonlyRootFilesystem (Security Hub ECS.5): Tomcat writes to work/ and logs/
+            # inside the image, so a read-only root needs writable volumes for those first.
             "portMappings": [
                 {
                     "containerPort": args.container_port,
