@@ -319,13 +319,23 @@ def run_program(
     """Run ``__main__.py`` for ``stack`` under mocks; raises what the program raises.
 
     ``secrets`` are set like ``overrides`` but marked secret, as `pulumi config set --secret`.
+    The program is deterministic for a given configuration, so a run is made once per process
+    and configuration and then shared: treat the returned ``Run`` as read-only.
     """
     secret_values = {(k if ":" in k else f"{PROJECT}:{k}"): v for k, v in (secrets or {}).items()}
     config = stack_config(stack, {**(overrides or {}), **secret_values}, repo)
     secret_keys = sorted(stack_secret_keys(stack, repo) | set(secret_values))
-    # A fresh context and event loop per run: the SDK keeps its settings, config and root stack
-    # in context variables, so runs never see each other's state.
-    return contextvars.copy_context().run(_run_in_context, stack, config, secret_keys, repo)
+    key = (stack, str(repo), tuple(sorted(config.items())), tuple(secret_keys))
+    if key not in _RUNS:
+        # A fresh context and event loop per run: the SDK keeps its settings, config and root
+        # stack in context variables, so runs never see each other's state.
+        _RUNS[key] = contextvars.copy_context().run(
+            _run_in_context, stack, config, secret_keys, repo
+        )
+    return _RUNS[key]
+
+
+_RUNS: dict[tuple[object, ...], Run] = {}
 
 
 def _run_in_context(stack: str, config: dict[str, str], secret_keys: list[str], repo: Path) -> Run:

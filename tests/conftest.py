@@ -1,7 +1,7 @@
-"""Shared fixtures: one recorded run of the real program per stack, reused by read-only tests.
+"""Shared fixtures: the recorded run of the real program for each stack, and its settings.
 
-A run is deterministic for a given stack file, and tests only read it, so it is computed once per
-session (each run still gets its own context and event loop inside ``offline.harness``).
+``offline.harness.run_program`` makes each run once per configuration and shares it (each run
+gets its own context and event loop), so tests that only read a run cost nothing after the first.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from offline.harness import Run, run_program, stack_config, stack_names
 STACKS = stack_names()
 
 
-@functools.cache
 def recorded(stack: str) -> Run:
     return run_program(stack)
 
