@@ -6,13 +6,13 @@ to the unit tests and to the offline plan.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
+from components.iam import service_trust_policy
 from components.parts import alarms, https
 from components.parts.access_logs import LOG_PREFIX, access_log_bucket
 from components.schedule import Schedule
@@ -337,18 +337,7 @@ class GameService(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{self._name}-execution",
             description="ECS task execution role for the game (image pull, logs)",
-            assume_role_policy=json.dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                        }
-                    ],
-                }
-            ),
+            assume_role_policy=service_trust_policy("ecs-tasks.amazonaws.com"),
             opts=self._child(),
         )
         attachment = aws.iam.RolePolicyAttachment(
