@@ -20,7 +20,7 @@ import yaml
 
 from components import game_service
 from components.schedule import parse_schedule
-from offline import plan
+from offline import plan, prices
 from offline.harness import REPO, Resource, Run, is_placeholder, run_program
 
 STACKS = ("dev", "prod")
@@ -458,3 +458,11 @@ def test_plan_shows_the_dev_schedule_and_hardening_lines() -> None:
     prod_items = {i["key"]: i["monthlyUsd"] for i in prod["cost"]["items"]}
     assert prod_items["flow_logs"] > 0 and prod_items["alb_access_logs"] > 0
     assert prod_items["alarms"] == pytest.approx(0.60)  # 6 alarm metrics
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_readme_quotes_each_stacks_modeled_total_and_price_date(stack: str) -> None:
+    readme = (REPO / "README.md").read_text()
+    costs = readme.split("## Environments, cost and trade-offs", 1)[1].split("\n## ", 1)[0]
+    assert f"${json_of(stack)['cost']['totalUsd']:,.2f}" in costs
+    assert f"read in {prices.PRICE_DATE}" in costs
