@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 STACK  ?= dev
 
-.PHONY: venv test lint typecheck unit plan constraints clean
+.PHONY: venv test lint typecheck unit plan bench constraints clean
 
 venv: $(STAMP)
 
@@ -31,6 +31,10 @@ unit: venv
 ## Offline plan of a stack: make plan [STACK=prod] [DIFF=dev] [JSON=plan.json]
 plan: venv
 	@$(BIN)/python -m offline.plan --stack $(STACK) $(if $(DIFF),--diff $(DIFF)) $(if $(JSON),--json $(JSON))
+
+## How long `make plan` takes per stack (fresh interpreter per run), against its 3 s target.
+bench: venv
+	$(BIN)/python -m offline.bench
 
 constraints: venv
 	{ echo "# Exact versions of everything installed (direct and transitive), for reproducible environments."; \
