@@ -12,6 +12,7 @@ import contextvars
 import json
 import runpy
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -252,9 +253,26 @@ class RecordingMonitor(mocks.MockMonitor):
         super().__init__(recorder)
         self.records: list[Resource] = []
         self.component_outputs: dict[str, dict[str, Any]] = {}
+        # The SDK answers registrations and invokes on worker threads, each with an event loop of
+        # its own; they are closed with the run so none is left for interpreter exit to reap.
+        self.thread_loops: set[asyncio.AbstractEventLoop] = set()
+
+    def _note_thread_loop(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            return
+        try:
+            self.thread_loops.add(asyncio.get_event_loop_policy().get_event_loop())
+        except RuntimeError:
+            pass  # this call needed no loop (the stack's own registration)
+
+    def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
+        response = super().Invoke(request)
+        self._note_thread_loop()
+        return response
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().RegisterResource(request)
+        self._note_thread_loop()
         if request.type == "pulumi:pulumi:Stack":
             return response
         registration = self.resources[response.urn]
@@ -341,11 +359,11 @@ _RUNS: dict[tuple[object, ...], Run] = {}
 def _run_in_context(stack: str, config: dict[str, str], secret_keys: list[str], repo: Path) -> Run:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    recorder = RecordingMocks(config.get("aws:region") or _FALLBACK_REGION)
+    monitor = RecordingMonitor(recorder)
     try:
         ROOT.set(None)
         runtime_config.set_all_config(config, secret_keys)
-        recorder = RecordingMocks(config.get("aws:region") or _FALLBACK_REGION)
-        monitor = RecordingMonitor(recorder)
         pulumi.runtime.set_mocks(
             recorder, project=PROJECT, stack=stack, preview=False, monitor=monitor
         )
@@ -370,5 +388,8 @@ def _run_in_context(stack: str, config: dict[str, str], secret_keys: list[str], 
             component_outputs=dict(monitor.component_outputs),
         )
     finally:
+        loop.run_until_complete(loop.shutdown_default_executor())
         loop.close()
         asyncio.set_event_loop(None)
+        for thread_loop in monitor.thread_loops:
+            thread_loop.close()
