@@ -173,7 +173,8 @@ def parse(
 
     def bad(key: str, rule: str) -> None:
         shown: object = raw.get(f"{NAMESPACE}:{key}", raw.get(key))
-        if key in SECRET_KEYS and shown:
+        encrypted = key in SECRET_KEYS or f"{NAMESPACE}:{key}" in secret_keys
+        if encrypted and shown:
             shown = "[secret]"
         problems.append(f"{key} = {shown!r}: {rule}")
 

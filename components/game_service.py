@@ -98,12 +98,16 @@ class GameService(pulumi.ComponentResource):
             task_definition=task.arn,
             desired_count=args.desired_count,
             # Always a strategy (never launch_type) so that switching Spot on or off is an
-            # in-place update rather than a replacement of the service.
+            # in-place update rather than a replacement of the service. ECS applies a changed
+            # strategy only with a new deployment, hence force_new_deployment below.
             capacity_provider_strategies=[
                 aws.ecs.ServiceCapacityProviderStrategyArgs(
                     capacity_provider="FARGATE_SPOT" if args.spot else "FARGATE", weight=1
                 )
             ],
+            # Any update of the service rolls the tasks: needed for a new capacity strategy, and
+            # it also picks up a new push of a floating tag such as :latest.
+            force_new_deployment=True,
             platform_version="LATEST",
             availability_zone_rebalancing="ENABLED",
             network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(

@@ -45,7 +45,7 @@ class ImageCache(pulumi.ComponentResource):
             description="Docker Hub credentials for the ECR pull-through cache",
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        version = aws.secretsmanager.SecretVersion(
             f"{name}-dockerhub",
             secret_id=secret.id,
             # The token arrives as a secret Output, so the JSON is secret too; listing the
@@ -60,7 +60,8 @@ class ImageCache(pulumi.ComponentResource):
             ecr_repository_prefix=args.repository_prefix,
             upstream_registry_url=DOCKER_HUB_REGISTRY,
             credential_arn=secret.arn,
-            opts=child,
+            # ECR reads the credentials when the rule is created: the value must exist by then.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[version]),
         )
 
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))

@@ -14,7 +14,12 @@ DOCKER_HUB_HOSTS = ("docker.io", "index.docker.io", "registry-1.docker.io")
 
 
 def is_valid(image: str) -> bool:
-    return _REFERENCE.match(image) is not None
+    try:
+        _, path, _ = _split(image)
+    except ValueError:
+        return False
+    # A registry host may have capitals; a repository path may not (Docker refuses to pull it).
+    return path == path.lower()
 
 
 def _split(image: str) -> tuple[str | None, str, str]:
@@ -45,7 +50,7 @@ def docker_hub_path(image: str) -> str:
 
 
 def cache_prefix(stack: str) -> str:
-    """ECR repository prefix for a stack's pull-through cache: unique per stack, 2-30 characters
-    of lower-case letters, digits, hyphens and underscores (ECR's rule)."""
-    cleaned = re.sub(r"[^a-z0-9_-]", "-", stack.lower())
-    return f"dockerhub-{cleaned}"[:30].rstrip("-_")
+    """ECR repository prefix for a stack's pull-through cache: unique per stack, 2-30 characters,
+    runs of lower-case letters and digits joined by single separators (ECR's pattern)."""
+    cleaned = re.sub(r"[^a-z0-9]+", "-", stack.lower()).strip("-")
+    return f"dockerhub-{cleaned}"[:30].rstrip("-")

@@ -94,27 +94,10 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=service_trust_policy("vpc-flow-logs.amazonaws.com"),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        policy = aws.iam.RolePolicy(
             f"{name}-flow-logs",
             role=role.id,
-            policy=log_group.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Effect": "Allow",
-                                "Action": [
-                                    "logs:CreateLogStream",
-                                    "logs:PutLogEvents",
-                                    "logs:DescribeLogStreams",
-                                ],
-                                "Resource": [arn, f"{arn}:*"],
-                            }
-                        ],
-                    }
-                )
-            ),
+            policy=log_group.arn.apply(lambda arn: json.dumps(flow_log_policy(arn))),
             opts=child,
         )
         aws.ec2.FlowLog(
@@ -126,5 +109,22 @@ class Network(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             # 10-minute aggregation: the default, and half the log volume of 1-minute windows.
             max_aggregation_interval=600,
-            opts=child,
+            # Delivery starts at once: the role must already be allowed to write.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
+
+
+def flow_log_policy(log_group_arn: str) -> dict[str, object]:
+    """What VPC Flow Logs needs to deliver into one existing log group (VPC user guide's set,
+    without CreateLogGroup: the group is ours). DescribeLogGroups cannot be scoped to a group."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                "Resource": [log_group_arn, f"{log_group_arn}:*"],
+            },
+            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+        ],
+    }

@@ -73,7 +73,8 @@ def parse_schedule(text: str) -> Schedule:
         raise ValueError("the end time must be after the start time on the same day")
     try:
         zoneinfo.ZoneInfo(match["tz"])
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        # OSError: a folder of the zone database such as "Europe" rather than a zone in it.
         raise ValueError(
             f"unknown time zone {match['tz']!r}; use an IANA name such as Europe/Paris"
         ) from None

@@ -8,6 +8,7 @@ Nothing here opens a network connection.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import json
 import runpy
@@ -260,10 +261,9 @@ class RecordingMonitor(mocks.MockMonitor):
     def _note_thread_loop(self) -> None:
         if threading.current_thread() is threading.main_thread():
             return
-        try:
+        # RuntimeError: this call needed no loop (the stack's own registration).
+        with contextlib.suppress(RuntimeError):
             self.thread_loops.add(asyncio.get_event_loop_policy().get_event_loop())
-        except RuntimeError:
-            pass  # this call needed no loop (the stack's own registration)
 
     def Invoke(self, request: Any) -> Any:  # noqa: N802 (gRPC method name)
         response = super().Invoke(request)

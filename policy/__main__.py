@@ -4,7 +4,7 @@ Every policy checks every stack the same way; how strictly is not decided here b
 config file CI passes for the stack (`--policy-pack-config policy/config.<stack>.json`):
 ``config.prod.json`` makes everything mandatory, ``config.dev.json`` advisory. Without a config file
 the pack's own default applies, which is mandatory: forgetting the flag can only make a run
-stricter. docs/policy.md has the details.
+stricter. the README ("Policy pack") has the details.
 """
 
 from __future__ import annotations

@@ -1,1 +1,1 @@
-"""Operational scripts run by CI and by hand (see docs/ci.md)."""
+"""Operational scripts run by CI and by hand (see the README, CI/CD)."""

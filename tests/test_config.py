@@ -85,6 +85,8 @@ def test_optional_domain_defaults_to_none() -> None:
         ({"schedule": "weekdays"}, ["schedule = 'weekdays'", "MON-FRI 08:00-20:00 Europe/Paris"]),
         ({"schedule": "MON-FRI 20:00-08:00 UTC"}, ["schedule", "end time must be after"]),
         ({"schedule": "MON-FRI 08:00-20:00 Mars/Olympus"}, ["schedule", "unknown time zone"]),
+        ({"schedule": "MON-FRI 08:00-20:00 Europe"}, ["schedule", "unknown time zone"]),
+        ({"image": "Pengbai/docker-supermario"}, ["image", "image reference"]),
         ({"schedule": "MON-FUN 08:00-20:00 UTC"}, ["schedule", "unknown day FUN"]),
         ({"schedule": "FRI-MON 08:00-20:00 UTC"}, ["schedule", "runs backwards"]),
         ({"schedule": "MON 08:00-24:30 UTC"}, ["schedule", "not a time of day"]),
@@ -205,3 +207,15 @@ def test_token_must_be_secret_and_is_never_shown() -> None:
         frozenset({f"{NAMESPACE}:dockerHubAccessToken"}),
     )
     assert "dckr_pat_123" not in repr(settings)
+
+
+def test_any_encrypted_value_is_masked_in_errors() -> None:
+    leaked = "dckr_pat_LEAKED"
+    with pytest.raises(ConfigError) as caught:
+        parse(
+            stack_config("dev", {"alarmEmail": leaked}),
+            "dev",
+            frozenset({f"{NAMESPACE}:alarmEmail"}),
+        )
+    message = str(caught.value)
+    assert "alarmEmail = '[secret]'" in message and leaked not in message

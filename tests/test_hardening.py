@@ -241,6 +241,7 @@ def test_pull_through_cache_serves_the_task_image(stack: str) -> None:
         "accessToken": TOKEN,
     }
     rule = run.one("aws:ecr/pullThroughCacheRule:PullThroughCacheRule")
+    assert version.urn in rule.dependencies  # ECR reads the credentials when creating the rule
     assert rule["upstreamRegistryUrl"] == "registry-1.docker.io"
     assert rule["credentialArn"] == secret.outputs["arn"]
     assert rule["ecrRepositoryPrefix"] == f"dockerhub-{stack}"
@@ -315,7 +316,8 @@ def test_prod_writes_alb_access_logs_to_a_locked_down_bucket() -> None:
     alb = run.one("aws:lb/loadBalancer:LoadBalancer")
     assert alb["accessLogs"] == {"bucket": bucket.outputs["id"], "prefix": "alb", "enabled": True}
     assert policy.urn in alb.dependencies
-    assert bucket["forceDestroy"] is False  # prod keeps its logs when the stack is destroyed
+    # With deletion protection on, a destroy cannot silently empty the log bucket either.
+    assert bucket["forceDestroy"] is False
 
 
 def test_prod_sends_vpc_flow_logs_to_cloudwatch() -> None:
@@ -331,6 +333,12 @@ def test_prod_sends_vpc_flow_logs_to_cloudwatch() -> None:
     assert logs["retentionInDays"] == settings_of("prod").log_retention_days
     trust = json.loads(role["assumeRolePolicy"])["Statement"][0]
     assert trust["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    policy = run.named("mario-flow-logs", "aws:iam/rolePolicy:RolePolicy")
+    assert policy.urn in flow.dependencies  # delivery starts at once
+    write, describe = json.loads(policy["policy"])["Statement"]
+    assert write["Resource"] == [logs.outputs["arn"], logs.outputs["arn"] + ":*"]
+    assert "logs:PutLogEvents" in write["Action"]
+    assert describe == {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
 
 
 def test_dev_has_neither_access_nor_flow_logs() -> None:

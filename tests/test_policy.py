@@ -37,7 +37,7 @@ from policy import rules
 
 POLICY_DIR = REPO / "policy"
 
-# The pack's contract: CI config files and docs/policy.md refer to these names.
+# The pack's contract: CI config files and the README refer to these names.
 BASELINE = (
     "sg-world-ingress-web-only",
     "ecs-no-public-ip",

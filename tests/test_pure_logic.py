@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import itertools
+import re
 
 import pytest
 
@@ -131,10 +132,22 @@ def test_other_registries_are_not_docker_hub(image: str) -> None:
         image_ref.docker_hub_path(image)
 
 
-def test_cache_prefix_is_valid_for_any_stack_name() -> None:
+# ECR's pattern for a pull-through cache rule's repository prefix (ECR API reference).
+ECR_PREFIX = re.compile(r"^(?:[a-z0-9]+(?:[._-][a-z0-9]+)*/)*[a-z0-9]+(?:[._-][a-z0-9]+)*$")
+
+
+@pytest.mark.parametrize(
+    "stack", ["prod", "a--b", "Feature.Branch_with-A-very-long-name-indeed", "x_", "__", "dev-"]
+)
+def test_cache_prefix_is_valid_for_any_stack_name(stack: str) -> None:
+    prefix = image_ref.cache_prefix(stack)
+    assert 2 <= len(prefix) <= 30 and ECR_PREFIX.match(prefix), prefix
     assert image_ref.cache_prefix("prod") == "dockerhub-prod"
-    long = image_ref.cache_prefix("Feature.Branch_with-A-very-long-name-indeed")
-    assert len(long) <= 30 and long == long.lower() and "." not in long
+
+
+def test_repository_paths_must_be_lower_case() -> None:
+    assert not image_ref.is_valid("Pengbai/mario")
+    assert image_ref.is_valid("Registry.Example.com/pengbai/mario")
 
 
 def test_weekly_hours_read_back_from_the_crons() -> None:

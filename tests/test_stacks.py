@@ -303,6 +303,8 @@ def test_service_subnets_and_public_ip_follow_nat(run: Run, settings: Settings) 
 def test_service_rollouts_are_safe(run: Run) -> None:
     service = run.one("aws:ecs/service:Service")
     assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    # A changed capacity strategy (spot on/off) is applied by ECS only with a new deployment.
+    assert service["forceNewDeployment"] is True
     assert service["healthCheckGracePeriodSeconds"] >= 30
     assert service["deploymentMinimumHealthyPercent"] == 100
     assert service["deploymentMaximumPercent"] == 200

@@ -1,4 +1,5 @@
-"""The GitHub workflows: valid against GitHub's schema (offline), and doing what docs/ci.md says.
+"""The GitHub workflows: valid against GitHub's schema (offline), doing what the README's CI/CD
+section says.
 
 The schema is the one check-jsonschema bundles, so no test here touches the network. The other tests
 read the YAML and check the facts the deployment relies on: every stack previewed on pull
@@ -29,7 +30,7 @@ STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in REPO.glob("Pulum
 PULUMI_ACTION = "pulumi/actions@"
 AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@"
 MUTATING_COMMANDS = {"up", "update", "destroy", "refresh"}
-# The state backend, identical wherever the CLI runs (docs/ci.md, "One-time setup").
+# The state backend, identical wherever the CLI runs (README, CI/CD, "One-time setup").
 BACKEND_ENV = {
     "PULUMI_ACCESS_TOKEN": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
     "PULUMI_BACKEND_URL": "${{ vars.PULUMI_BACKEND_URL }}",
@@ -393,6 +394,15 @@ def test_dev_is_deployed_on_push_to_main() -> None:
     for run in ups:
         push = triggers(run.job.workflow).get("push") or {}
         assert "main" in push.get("branches", []), f"{run.job}: not on push to main"
+
+
+def test_dev_smoke_test_is_skipped_only_when_the_schedule_holds_zero_tasks() -> None:
+    steps = load(WORKFLOWS / "deploy-dev.yml")["jobs"]["deploy"]["steps"]
+    smoke = next(s for s in steps if "smoke_test.py" in str(s.get("run", "")))
+    wanted = next(s for s in steps if s.get("id") == "wanted")
+    assert steps.index(wanted) < steps.index(smoke)
+    assert "desiredCount" in wanted["run"] and "GITHUB_OUTPUT" in wanted["run"]
+    assert smoke["if"] == "steps.wanted.outputs.desired != '0'"
 
 
 def test_prod_is_changed_only_behind_the_production_environment() -> None:

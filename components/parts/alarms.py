@@ -1,7 +1,8 @@
 """CloudWatch alarms for the game, their SNS topic, and which of them guard deployments.
 
-Every alarm treats missing data as "not breaching" and reads per-target or per-task metrics, so a
-service scaled to zero by the office-hours schedule (no targets, no tasks, no data) is quiet.
+The alarms read per-target or per-task metrics and treat missing data as "not breaching", so a
+service scaled to zero by the office-hours schedule (no targets, no tasks, no data) is quiet. The
+one exception, tasks-below-minimum, exists only in stacks without a schedule.
 """
 
 from __future__ import annotations
