@@ -208,8 +208,6 @@ class RecordingMocks(pulumi.runtime.Mocks):
                     "resourceRecordValue": placeholder(name, "validationRecordValue"),
                 }
             ]
-        elif typ == "aws:acm/certificateValidation:CertificateValidation":
-            state.setdefault("certificateArn", state.get("certificateArn"))
         elif typ == "aws:route53/record:Record":
             state["fqdn"] = state.get("name")
         return resource_id, state
